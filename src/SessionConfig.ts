@@ -84,8 +84,11 @@ const isPositiveFinite = (d: Duration.Duration) => Duration.isFinite(d) && Durat
 
 /**
  * Validates a configuration. Zero or negative auth, refresh or lease TTLs, a proactive window or reuse
- * grace longer than the auth TTL, a negative skew tolerance, a non-positive absolute lifetime and a blank
- * issuer are each a `ConfigError` naming the field.
+ * grace longer than the auth TTL, an infinite window, grace or skew tolerance, a non-positive absolute
+ * lifetime, a malformed duration and a blank issuer are each a `ConfigError` naming the field.
+ *
+ * Effect's `Duration` clamps negative input to zero, so a negative TTL is rejected as zero, and a
+ * negative window, grace or skew tolerance means zero.
  *
  * @example
  * ```ts

@@ -92,9 +92,11 @@ export const emptyClient: ClientContext = new ClientContext({
  *
  * @example
  * ```ts
+ * import { pipe } from "effect"
  * import { SessionContext } from "webgates-sessions"
  *
- * const context = SessionContext.empty.pipe(
+ * const context = pipe(
+ *   SessionContext.empty,
  *   SessionContext.withClient({ userAgent: "Firefox/140", ip: "203.0.113.7" }),
  *   SessionContext.withAttribute("tenant", "acme")
  * )

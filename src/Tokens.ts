@@ -319,15 +319,18 @@ export const minHmacSecretBytes = 32
 
 /**
  * Lowercase hex HMAC-SHA-256 keyed with a server secret: a leaked table of hashes cannot be checked
- * against guessed tokens without the secret. Fails with `ConfigError` for a secret under 32 bytes.
+ * against guessed tokens without the secret. The secret is text (used as its UTF-8 bytes) or raw bytes,
+ * such as a key decoded from base64; the bytes are copied, so changing the array afterwards has no
+ * effect. Fails with `ConfigError` for a secret under 32 bytes.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeHmacSha256Hasher = (
-  secret: Redacted.Redacted<string>
+  secret: Redacted.Redacted<string> | Redacted.Redacted<Uint8Array>
 ): Either.Either<RefreshTokenHasher["Type"], ConfigError> => {
-  const key = Buffer.from(Redacted.value(secret), "utf8")
+  const material = Redacted.value<string | Uint8Array>(secret)
+  const key = typeof material === "string" ? Buffer.from(material, "utf8") : Buffer.from(material)
   if (key.length < minHmacSecretBytes) {
     return Either.left(
       new ConfigError({ reason: "Invalid", message: `The HMAC secret must be at least ${minHmacSecretBytes} bytes` })
@@ -352,7 +355,7 @@ export const makeHmacSha256Hasher = (
  * @category layers
  */
 export const hmacSha256HasherLayer = (
-  secret: Redacted.Redacted<string>
+  secret: Redacted.Redacted<string> | Redacted.Redacted<Uint8Array>
 ): Layer.Layer<RefreshTokenHasher, ConfigError> => Layer.effect(RefreshTokenHasher, makeHmacSha256Hasher(secret))
 
 /**
