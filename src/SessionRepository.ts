@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, type DateTime, type Duration, type Effect, type Option } from "effect"
+import { Context, Data, type DateTime, type Duration, Effect, type Option } from "effect"
 import type { LeaseAcquisition, LeaseId, RenewalLease } from "./Lease.js"
 import type {
   Session,
@@ -195,3 +195,87 @@ export class SessionRepository extends Context.Tag("webgates-sessions/SessionRep
   SessionRepository,
   SessionRepositoryService
 >() {}
+
+const repositorySpan =
+  (operation: string, attributes: Record<string, unknown> = {}) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withSpan(self, `sessions.repository.${operation}`, {
+      attributes,
+      kind: "client",
+      // A stack trace per storage call costs more than the call itself on the in-memory backend.
+      captureStackTrace: false
+    })
+
+const annotateOutcome = <A extends { readonly _tag: string }, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => Effect.tap(self, (outcome) => Effect.annotateCurrentSpan("outcome", outcome._tag))
+
+/**
+ * Wraps a repository so that every call runs in a span named `sessions.repository.<operation>`, with
+ * the session or family id and, where there is one, the outcome as attributes. Token hashes are never
+ * recorded. Every backend applies it in its layer, so traces look the same whatever the storage.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { MemorySessionRepository, SessionRepository } from "webgates-sessions"
+ *
+ * const layer = Layer.effect(
+ *   SessionRepository.SessionRepository,
+ *   Effect.map(MemorySessionRepository.make, SessionRepository.traced)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const traced = (service: SessionRepositoryService): SessionRepositoryService => ({
+  bootstrap: repositorySpan("bootstrap")(service.bootstrap),
+  createSession: (input) =>
+    repositorySpan("createSession", {
+      sessionId: input.session.sessionId,
+      familyId: input.session.familyId
+    })(service.createSession(input)),
+  findSessionByRefreshTokenHash: (hash) =>
+    repositorySpan("findSessionByRefreshTokenHash")(
+      Effect.tap(service.findSessionByRefreshTokenHash(hash), (match) =>
+        Effect.annotateCurrentSpan("outcome", match._tag === "Some" ? match.value._tag : "NotFound")
+      )
+    ),
+  findSession: (sessionId) => repositorySpan("findSession", { sessionId })(service.findSession(sessionId)),
+  findFamily: (familyId) => repositorySpan("findFamily", { familyId })(service.findFamily(familyId)),
+  findRefreshRecord: (sessionId) =>
+    repositorySpan("findRefreshRecord", { sessionId })(service.findRefreshRecord(sessionId)),
+  tryAcquireRenewalLease: (proposal) =>
+    repositorySpan("tryAcquireRenewalLease", { sessionId: proposal.sessionId })(
+      annotateOutcome(service.tryAcquireRenewalLease(proposal))
+    ),
+  rotateRefreshToken: (input) =>
+    repositorySpan("rotateRefreshToken", { sessionId: input.sessionId, familyId: input.familyId })(
+      annotateOutcome(service.rotateRefreshToken(input))
+    ),
+  revokeSession: (scope) =>
+    repositorySpan(
+      "revokeSession",
+      scope._tag === "CurrentSession"
+        ? { scope: scope._tag, sessionId: scope.sessionId }
+        : { scope: scope._tag, familyId: scope.familyId }
+    )(service.revokeSession(scope)),
+  revokeFamily: (familyId) => repositorySpan("revokeFamily", { familyId })(service.revokeFamily(familyId)),
+  touchSession: (touch) => repositorySpan("touchSession", { sessionId: touch.sessionId })(service.touchSession(touch)),
+  listSessions: (subjectId, now) => repositorySpan("listSessions")(service.listSessions(subjectId, now)),
+  revokeSubject: (subjectId) =>
+    repositorySpan("revokeSubject")(
+      Effect.tap(service.revokeSubject(subjectId), (families) => Effect.annotateCurrentSpan("families", families))
+    ),
+  purgeExpired: (now, retention) =>
+    repositorySpan("purgeExpired")(
+      Effect.tap(service.purgeExpired(now, retention), (result) =>
+        Effect.annotateCurrentSpan({
+          sessions: result.sessions,
+          families: result.families,
+          retiredTokens: result.retiredTokens
+        })
+      )
+    )
+})

@@ -48,3 +48,33 @@ export * as SessionRepository from "./SessionRepository.js"
  * @since 0.1.0
  */
 export * as SessionErrors from "./SessionErrors.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as AuthTokens from "./AuthTokens.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as MemorySessionRepository from "./MemorySessionRepository.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as SessionIssuer from "./SessionIssuer.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as SessionRenewer from "./SessionRenewer.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as SessionRevoker from "./SessionRevoker.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Sessions from "./Sessions.js"

@@ -1,0 +1,60 @@
+/**
+ * The time rules the workflows share: the validated configuration, a session's expiry with the
+ * optional absolute lifetime, and the reuse grace.
+ *
+ * @since 0.1.0
+ */
+import { DateTime, Duration, Effect, Option } from "effect"
+import * as Lease from "../Lease.js"
+import { SessionConfig, make as makeConfig, type ValidSessionConfig } from "../SessionConfig.js"
+import type { ConfigError } from "../SessionErrors.js"
+
+/** The workflows' view of the configuration, with the lease TTL already branded. */
+export interface Policy {
+  readonly config: ValidSessionConfig
+  readonly leaseTtl: Lease.LeaseTtl
+}
+
+/**
+ * The configuration from `SessionConfig`, checked again. A `ValidSessionConfig` can be built with its
+ * public constructor and so bypass `SessionConfig.make`; checking here keeps "an invalid configuration
+ * fails when the services are built" true for every way of providing one.
+ */
+export const policy: Effect.Effect<Policy, ConfigError, SessionConfig> = Effect.gen(function* () {
+  const given = yield* SessionConfig
+  const config = yield* makeConfig({
+    authTokenTtl: given.authTokenTtl,
+    refreshTokenTtl: given.refreshTokenTtl,
+    proactiveRenewalWindow: given.proactiveRenewalWindow,
+    renewalLeaseTtl: given.renewalLeaseTtl,
+    clockSkewTolerance: given.clockSkewTolerance,
+    refreshReuseGrace: given.refreshReuseGrace,
+    absoluteSessionLifetime: Option.getOrUndefined(given.absoluteSessionLifetime),
+    issuer: Option.getOrUndefined(given.issuer)
+  })
+  const leaseTtl = yield* Lease.leaseTtl(config.renewalLeaseTtl)
+  return { config, leaseTtl }
+})
+
+/** `now + refreshTokenTtl`, capped at `createdAt + absoluteSessionLifetime` when there is one. */
+export const sessionExpiry = (config: ValidSessionConfig, createdAt: DateTime.Utc, now: DateTime.Utc): DateTime.Utc => {
+  const byTtl = DateTime.addDuration(now, config.refreshTokenTtl)
+  return Option.match(config.absoluteSessionLifetime, {
+    onNone: () => byTtl,
+    onSome: (lifetime) => DateTime.min(byTtl, DateTime.addDuration(createdAt, lifetime))
+  })
+}
+
+/** Whether `createdAt + absoluteSessionLifetime <= now`. */
+export const absoluteLifetimeReached = (
+  config: ValidSessionConfig,
+  createdAt: DateTime.Utc,
+  now: DateTime.Utc
+): boolean =>
+  Option.exists(config.absoluteSessionLifetime, (lifetime) =>
+    DateTime.lessThanOrEqualTo(DateTime.addDuration(createdAt, lifetime), now)
+  )
+
+/** Whether a token retired at `retiredAt` is still inside the reuse grace at `now` (strictly less). */
+export const withinReuseGrace = (config: ValidSessionConfig, retiredAt: DateTime.Utc, now: DateTime.Utc): boolean =>
+  DateTime.toEpochMillis(now) - DateTime.toEpochMillis(retiredAt) < Duration.toMillis(config.refreshReuseGrace)
