@@ -57,6 +57,11 @@ export * as AuthTokens from "./AuthTokens.js"
 /**
  * @since 0.1.0
  */
+export * as PgSessionRepository from "./PgSessionRepository.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as MemorySessionRepository from "./MemorySessionRepository.js"
 
 /**
