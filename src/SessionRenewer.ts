@@ -32,6 +32,7 @@ import {
   type SessionRepositoryService
 } from "./SessionRepository.js"
 import * as Tokens from "./Tokens.js"
+import { outcomeCounters } from "./internal/observability.js"
 
 /**
  * Counts renewals by outcome: the tag of `Renewal.RenewalOutcome`, or `Failed` for a typed error.
@@ -43,6 +44,8 @@ export const renewalOutcomes = Metric.counter("sessions_renewal_outcomes_total",
   description: "Session renewal attempts by outcome",
   incremental: true
 })
+
+const renewalCounter = outcomeCounters(renewalOutcomes)
 
 /**
  * The renewer's operations.
@@ -145,7 +148,7 @@ export const make: Effect.Effect<
       const annotations = ids === undefined ? { outcome: result._tag } : { ...ids, outcome: result._tag }
       const reason = result._tag === "Rejected" ? { reason: result.reason } : {}
       return Effect.annotateCurrentSpan({ ...annotations, ...reason }).pipe(
-        Effect.zipRight(Metric.increment(Metric.tagged(renewalOutcomes, "outcome", result._tag))),
+        Effect.zipRight(Metric.increment(renewalCounter(result._tag))),
         Effect.zipRight(logOutcome(result).pipe(Effect.annotateLogs({ ...annotations, ...reason }))),
         Effect.as(result)
       )
@@ -209,11 +212,11 @@ export const make: Effect.Effect<
       const acquisition = yield* leases.tryAcquire(proposal)
       if (acquisition._tag !== "Acquired") return outcome.LeaseUnavailable({ acquisition })
 
-      const next = new Session.Session({
-        ...current,
-        lastSeenAt: Option.some(now),
-        expiresAt: sessionExpiry(config, current.createdAt, now)
-      })
+      // The fields come from a stored session and Clock; re-validating would rebuild the schema's parser.
+      const next = new Session.Session(
+        { ...current, lastSeenAt: Option.some(now), expiresAt: sessionExpiry(config, current.createdAt, now) },
+        { disableValidation: true }
+      )
       const minted = yield* tokenPairs.issue(next)
       const rotation = yield* repository.rotateRefreshToken(
         new RotateRefreshToken({
@@ -269,13 +272,14 @@ export const make: Effect.Effect<
     return run.pipe(
       Effect.tapError((error) =>
         Effect.zipRight(
-          Metric.increment(Metric.tagged(renewalOutcomes, "outcome", "Failed")),
+          Metric.increment(renewalCounter("Failed")),
           Effect.logWarning("session renewal failed").pipe(
             Effect.annotateLogs({ outcome: "Failed", error: error._tag, reason: error.reason })
           )
         )
       ),
       Effect.withSpan("sessions.renew", {
+        captureStackTrace: false,
         attributes: {
           accessTokenState: request.authTokenState._tag,
           requirement: request.requirement,

@@ -9,6 +9,7 @@ import * as Logout from "./Logout.js"
 import * as Session from "./Session.js"
 import { type RepositoryError, RevocationError } from "./SessionErrors.js"
 import { type ListedSession, RevokeSessionScope, SessionRepository } from "./SessionRepository.js"
+import { outcomeCounters, workflowSpan } from "./internal/observability.js"
 
 /**
  * Counts revocations by outcome: `CurrentSessionRevoked`, `SessionFamilyRevoked`, `SubjectRevoked` or
@@ -21,6 +22,8 @@ export const revocationOutcomes = Metric.counter("sessions_revocation_outcomes_t
   description: "Session revocations by outcome",
   incremental: true
 })
+
+const revocationCounter = outcomeCounters(revocationOutcomes)
 
 /**
  * The revoker's operations.
@@ -88,19 +91,19 @@ const counted = <A, R>(
     Effect.tap((a) => {
       const outcome = outcomeOf(a)
       return Effect.annotateCurrentSpan("outcome", outcome).pipe(
-        Effect.zipRight(Metric.increment(Metric.tagged(revocationOutcomes, "outcome", outcome))),
+        Effect.zipRight(Metric.increment(revocationCounter(outcome))),
         Effect.zipRight(Effect.logInfo("sessions revoked").pipe(Effect.annotateLogs({ ...attributes, outcome })))
       )
     }),
     Effect.tapError((error) =>
       Effect.zipRight(
-        Metric.increment(Metric.tagged(revocationOutcomes, "outcome", "Failed")),
+        Metric.increment(revocationCounter("Failed")),
         Effect.logWarning("session revocation failed").pipe(
           Effect.annotateLogs({ ...attributes, outcome: "Failed", reason: error.reason })
         )
       )
     ),
-    Effect.withSpan(name, { attributes })
+    workflowSpan(name, attributes)
   )
 
 /**
@@ -149,7 +152,7 @@ export const make: Effect.Effect<SessionRevokerService, never, SessionRepository
       const listed = yield* repository.listSessions(subjectId, now)
       yield* Effect.annotateCurrentSpan("sessions", listed.length)
       return listed
-    }).pipe(Effect.withSpan("sessions.listSessions"))
+    }).pipe(workflowSpan("sessions.listSessions"))
 
   return { revoke, revokeSubject, listSessions }
 })
