@@ -126,35 +126,47 @@ export const make = (input: SessionConfigInput = {}): Either.Either<ValidSession
         ? Option.none<Duration.Duration>()
         : Option.some(yield* decodeDuration("absoluteSessionLifetime", input.absoluteSessionLifetime, Duration.zero))
 
-    if (!isPositiveFinite(authTokenTtl)) return yield* invalid("authTokenTtl must be positive and finite")
-    if (!isPositiveFinite(refreshTokenTtl)) return yield* invalid("refreshTokenTtl must be positive and finite")
-    if (!isPositiveFinite(renewalLeaseTtl)) return yield* invalid("renewalLeaseTtl must be positive and finite")
-    if (!Duration.isFinite(proactiveRenewalWindow)) return yield* invalid("proactiveRenewalWindow must be finite")
-    if (Duration.greaterThan(proactiveRenewalWindow, authTokenTtl)) {
-      return yield* invalid("proactiveRenewalWindow must not be longer than authTokenTtl")
-    }
-    if (!Duration.isFinite(refreshReuseGrace)) return yield* invalid("refreshReuseGrace must be finite")
-    if (Duration.greaterThan(refreshReuseGrace, authTokenTtl)) {
-      return yield* invalid("refreshReuseGrace must not be longer than authTokenTtl")
-    }
-    if (!Duration.isFinite(clockSkewTolerance)) return yield* invalid("clockSkewTolerance must be finite")
-    if (Option.exists(absoluteSessionLifetime, (d) => !isPositiveFinite(d))) {
-      return yield* invalid("absoluteSessionLifetime must be positive and finite")
-    }
-    if (input.issuer !== undefined && input.issuer.trim().length === 0) {
-      return yield* invalid("issuer must not be blank")
-    }
-    return new ValidSessionConfig({
-      authTokenTtl,
-      refreshTokenTtl,
-      proactiveRenewalWindow,
-      renewalLeaseTtl,
-      clockSkewTolerance,
-      refreshReuseGrace,
-      absoluteSessionLifetime,
-      issuer: Option.fromNullable(input.issuer)
-    })
+    return yield* validate(
+      new ValidSessionConfig({
+        authTokenTtl,
+        refreshTokenTtl,
+        proactiveRenewalWindow,
+        renewalLeaseTtl,
+        clockSkewTolerance,
+        refreshReuseGrace,
+        absoluteSessionLifetime,
+        issuer: Option.fromNullable(input.issuer)
+      })
+    )
   })
+
+/**
+ * Checks the rules of {@link make} on an already built configuration. `ValidSessionConfig` has a public
+ * constructor, so the services check what they are given with this when they are built.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const validate = (config: ValidSessionConfig): Either.Either<ValidSessionConfig, ConfigError> => {
+  const { authTokenTtl, refreshTokenTtl, renewalLeaseTtl, proactiveRenewalWindow, refreshReuseGrace } = config
+  if (!isPositiveFinite(authTokenTtl)) return invalid("authTokenTtl must be positive and finite")
+  if (!isPositiveFinite(refreshTokenTtl)) return invalid("refreshTokenTtl must be positive and finite")
+  if (!isPositiveFinite(renewalLeaseTtl)) return invalid("renewalLeaseTtl must be positive and finite")
+  if (!Duration.isFinite(proactiveRenewalWindow)) return invalid("proactiveRenewalWindow must be finite")
+  if (Duration.greaterThan(proactiveRenewalWindow, authTokenTtl)) {
+    return invalid("proactiveRenewalWindow must not be longer than authTokenTtl")
+  }
+  if (!Duration.isFinite(refreshReuseGrace)) return invalid("refreshReuseGrace must be finite")
+  if (Duration.greaterThan(refreshReuseGrace, authTokenTtl)) {
+    return invalid("refreshReuseGrace must not be longer than authTokenTtl")
+  }
+  if (!Duration.isFinite(config.clockSkewTolerance)) return invalid("clockSkewTolerance must be finite")
+  if (Option.exists(config.absoluteSessionLifetime, (d) => !isPositiveFinite(d))) {
+    return invalid("absoluteSessionLifetime must be positive and finite")
+  }
+  if (Option.exists(config.issuer, (issuer) => issuer.trim().length === 0)) return invalid("issuer must not be blank")
+  return Either.right(config)
+}
 
 /**
  * The validated configuration, as a service.

@@ -6,7 +6,7 @@
  */
 import { DateTime, Duration, Effect, Option } from "effect"
 import * as Lease from "../Lease.js"
-import { SessionConfig, make as makeConfig, type ValidSessionConfig } from "../SessionConfig.js"
+import { SessionConfig, type ValidSessionConfig, validate } from "../SessionConfig.js"
 import type { ConfigError } from "../SessionErrors.js"
 
 /** The workflows' view of the configuration, with the lease TTL already branded. */
@@ -15,23 +15,9 @@ export interface Policy {
   readonly leaseTtl: Lease.LeaseTtl
 }
 
-/**
- * The configuration from `SessionConfig`, checked again. A `ValidSessionConfig` can be built with its
- * public constructor and so bypass `SessionConfig.make`; checking here keeps "an invalid configuration
- * fails when the services are built" true for every way of providing one.
- */
+/** The configuration from `SessionConfig`, validated again (see `SessionConfig.validate`). */
 export const policy: Effect.Effect<Policy, ConfigError, SessionConfig> = Effect.gen(function* () {
-  const given = yield* SessionConfig
-  const config = yield* makeConfig({
-    authTokenTtl: given.authTokenTtl,
-    refreshTokenTtl: given.refreshTokenTtl,
-    proactiveRenewalWindow: given.proactiveRenewalWindow,
-    renewalLeaseTtl: given.renewalLeaseTtl,
-    clockSkewTolerance: given.clockSkewTolerance,
-    refreshReuseGrace: given.refreshReuseGrace,
-    absoluteSessionLifetime: Option.getOrUndefined(given.absoluteSessionLifetime),
-    issuer: Option.getOrUndefined(given.issuer)
-  })
+  const config = yield* validate(yield* SessionConfig)
   const leaseTtl = yield* Lease.leaseTtl(config.renewalLeaseTtl)
   return { config, leaseTtl }
 })

@@ -10,7 +10,7 @@ import * as Session from "../../Session.js"
 import type { RepositoryError } from "../../SessionErrors.js"
 import { ListedSession, RefreshTokenMatch } from "../../SessionRepository.js"
 import type { RefreshTokenHash } from "../../Tokens.js"
-import { checkSubjectId, isHash, isUuid, mapSqlError } from "./errors.js"
+import { checkSubjectId, isHash, isUuid, mapSqlError, type Operation } from "./errors.js"
 import {
   decodeContext,
   decodeFirst,
@@ -73,26 +73,28 @@ export const findByHash =
     )
   }
 
-const sessionById = (sql: SqlClient.SqlClient, t: Tables, sessionId: string) => sql`
-  SELECT s.session_id, s.family_id, f.subject_id, s.created_at, s.expires_at, s.last_seen_at, s.revoked,
-    s.refresh_revoked
-  FROM ${t.sessions} s JOIN ${t.families} f ON f.family_id = s.family_id
-  WHERE s.session_id = ${sessionId}`
+// The session row by id, decoded and mapped; a malformed id cannot match, so no statement is sent for it.
+const sessionById =
+  <A>(operation: Operation, toValue: (row: SessionRow) => A) =>
+  (sql: SqlClient.SqlClient, t: Tables) =>
+  (sessionId: Session.SessionId): Effect.Effect<Option.Option<A>, RepositoryError> =>
+    isUuid(sessionId)
+      ? sql`
+          SELECT s.session_id, s.family_id, f.subject_id, s.created_at, s.expires_at, s.last_seen_at, s.revoked,
+            s.refresh_revoked
+          FROM ${t.sessions} s JOIN ${t.families} f ON f.family_id = s.family_id
+          WHERE s.session_id = ${sessionId}`.pipe(
+          mapSqlError(operation),
+          Effect.flatMap(decodeFirst(SessionRow, operation)),
+          Effect.map(Option.map(toValue))
+        )
+      : Effect.succeedNone
 
 /**
  * @since 0.1.0
  * @category internal
  */
-export const findSession =
-  (sql: SqlClient.SqlClient, t: Tables) =>
-  (sessionId: Session.SessionId): Effect.Effect<Option.Option<Session.Session>, RepositoryError> =>
-    isUuid(sessionId)
-      ? sessionById(sql, t, sessionId).pipe(
-          mapSqlError("findSession"),
-          Effect.flatMap(decodeFirst(SessionRow, "findSession")),
-          Effect.map(Option.map(toSession))
-        )
-      : Effect.succeedNone
+export const findSession = sessionById("findSession", toSession)
 
 /**
  * The refresh record of a session's current token.
@@ -100,16 +102,7 @@ export const findSession =
  * @since 0.1.0
  * @category internal
  */
-export const findRefreshRecord =
-  (sql: SqlClient.SqlClient, t: Tables) =>
-  (sessionId: Session.SessionId): Effect.Effect<Option.Option<Session.SessionRefreshRecord>, RepositoryError> =>
-    isUuid(sessionId)
-      ? sessionById(sql, t, sessionId).pipe(
-          mapSqlError("findRefreshRecord"),
-          Effect.flatMap(decodeFirst(SessionRow, "findRefreshRecord")),
-          Effect.map(Option.map(toRefreshRecord))
-        )
-      : Effect.succeedNone
+export const findRefreshRecord = sessionById("findRefreshRecord", toRefreshRecord)
 
 /**
  * @since 0.1.0
