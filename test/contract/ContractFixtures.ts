@@ -24,7 +24,7 @@ export const contractTest =
   (title, body) =>
     it.effect(title, () => Effect.provide(body, makeLayer()))
 
-export const t0 = DateTime.unsafeMake("2030-01-01T00:00:00.000Z")
+const t0 = DateTime.unsafeMake("2030-01-01T00:00:00.000Z")
 export const at = (seconds: number): DateTime.Utc => DateTime.add(t0, { seconds })
 export const hour = 3600
 
@@ -33,7 +33,7 @@ export const hashOf = (label: string): RefreshTokenHash =>
 
 export const subject = (raw: string): Session.SubjectId => Either.getOrThrow(Session.subjectId(raw))
 
-export const ttl = Either.getOrThrow(Lease.leaseTtl("30 seconds"))
+const ttl = Either.getOrThrow(Lease.leaseTtl("30 seconds"))
 
 export interface NewSession {
   readonly subjectId?: string
@@ -138,4 +138,4 @@ export const expectRetired = (hash: RefreshTokenHash) =>
   })
 
 export const failureOf = <A>(effect: Effect.Effect<A, RepositoryError, SessionRepository.SessionRepository>) =>
-  Effect.map(Effect.flip(effect), (error) => error)
+  Effect.flip(effect)

@@ -12,18 +12,15 @@ import { DateTime, Duration, Effect, Layer, Logger, ManagedRuntime, Redacted, Te
 import fc from "fast-check"
 import * as Logout from "../../src/Logout.js"
 import * as Renewal from "../../src/Renewal.js"
-import { SessionIssuer } from "../../src/SessionIssuer.js"
-import { SessionRenewer } from "../../src/SessionRenewer.js"
 import type { SessionRepository } from "../../src/SessionRepository.js"
 import { SessionRevoker } from "../../src/SessionRevoker.js"
 import * as Tokens from "../../src/Tokens.js"
 import * as Capture from "../support/Capture.js"
+import { hashOf, login, renew, start } from "../support/Scenario.js"
 import * as SpyingRepository from "../support/SpyingRepository.js"
 import { stack } from "../support/Workflows.js"
 import * as YieldingRepository from "../support/YieldingRepository.js"
 import * as M from "./ModelState.js"
-
-const start = Date.UTC(2030, 0, 1)
 
 interface Real {
   readonly run: <A>(effect: Effect.Effect<A, unknown, Context>) => Promise<A>
@@ -42,11 +39,7 @@ type Cmd = fc.AsyncCommand<M.Model, Real>
 
 const pick = <A>(items: ReadonlyArray<A>, index: number): A | undefined => items[index % Math.max(items.length, 1)]
 
-const renew = (
-  refreshToken: Tokens.RefreshToken,
-  state: Renewal.AuthTokenState,
-  requirement: Renewal.RenewalRequirement
-) => Effect.flatMap(SessionRenewer, (renewer) => renewer.renew({ authTokenState: state, requirement, refreshToken }))
+const subjectAt = (index: number): string => M.subjects[index % M.subjects.length] ?? "alice"
 
 const stateOf = (name: "NearExpiry" | "Expired"): Renewal.AuthTokenState =>
   name === "NearExpiry"
@@ -59,11 +52,24 @@ const step = async (model: M.Model, real: Real, body: Effect.Effect<void, unknow
   await real.run(M.checkInvariants(model))
 }
 
-const held = (tokens: Tokens.IssuedTokenPair) =>
-  Effect.map(
-    Effect.flatMap(Tokens.RefreshTokenHasher, (h) => h.hash(tokens.refreshToken)),
-    (hash): M.HeldToken => ({ token: tokens.refreshToken, hash })
+/** Runs a step on the session `index` picks; with no sessions the step only checks the invariants. */
+const stepOnSession = (
+  model: M.Model,
+  real: Real,
+  index: number,
+  body: (session: M.ModelSession) => Effect.Effect<void, unknown, Context>
+) =>
+  step(
+    model,
+    real,
+    Effect.suspend(() => {
+      const s = pick(model.sessions, index)
+      return s === undefined ? Effect.void : body(s)
+    })
   )
+
+const held = (tokens: Tokens.IssuedTokenPair) =>
+  Effect.map(hashOf(tokens.refreshToken), (hash): M.HeldToken => ({ token: tokens.refreshToken, hash }))
 
 class Login implements Cmd {
   constructor(readonly subject: number) {}
@@ -73,8 +79,8 @@ class Login implements Cmd {
       m,
       r,
       Effect.gen(this, function* () {
-        const subject = M.subjects[this.subject % M.subjects.length] ?? "alice"
-        const issued = yield* Effect.flatMap(SessionIssuer, (issuer) => issuer.issue(subject))
+        const subject = subjectAt(this.subject)
+        const issued = yield* login(subject)
         expect(DateTime.toEpochMillis(issued.session.createdAt)).toBe(m.now)
         m.sessions.push({
           sessionId: issued.session.sessionId,
@@ -90,7 +96,7 @@ class Login implements Cmd {
         })
       })
     )
-  toString = () => `login(${M.subjects[this.subject % M.subjects.length]})`
+  toString = () => `login(${subjectAt(this.subject)})`
 }
 
 class RenewCurrent implements Cmd {
@@ -101,12 +107,8 @@ class RenewCurrent implements Cmd {
   ) {}
   check = (m: Readonly<M.Model>) => m.sessions.length > 0
   run = (m: M.Model, r: Real) =>
-    step(
-      m,
-      r,
+    stepOnSession(m, r, this.index, (s) =>
       Effect.gen(this, function* () {
-        const s = pick(m.sessions, this.index)
-        if (s === undefined) return
         const outcome = yield* renew(s.current.token, stateOf(this.state), this.requirement)
         const refused = M.refusal(s, m.now)
         if (refused !== undefined) {
@@ -157,12 +159,8 @@ class ConcurrentBatch implements Cmd {
   ) {}
   check = (m: Readonly<M.Model>) => m.sessions.length > 0
   run = (m: M.Model, r: Real) =>
-    step(
-      m,
-      r,
+    stepOnSession(m, r, this.index, (s) =>
       Effect.gen(this, function* () {
-        const s = pick(m.sessions, this.index)
-        if (s === undefined) return
         const outcomes = yield* Effect.all(
           this.delays.map((delay) =>
             Effect.zipRight(
@@ -195,12 +193,8 @@ class NoStorageRenewal implements Cmd {
   ) {}
   check = (m: Readonly<M.Model>) => m.sessions.length > 0
   run = (m: M.Model, r: Real) =>
-    step(
-      m,
-      r,
+    stepOnSession(m, r, this.index, (s) =>
       Effect.gen(this, function* () {
-        const s = pick(m.sessions, this.index)
-        if (s === undefined) return
         yield* SpyingRepository.reset
         const state =
           this.access === "Valid"
@@ -239,12 +233,8 @@ class Revoke implements Cmd {
   ) {}
   check = (m: Readonly<M.Model>) => m.sessions.length > 0
   run = (m: M.Model, r: Real) =>
-    step(
-      m,
-      r,
+    stepOnSession(m, r, this.index, (s) =>
       Effect.gen(this, function* () {
-        const s = pick(m.sessions, this.index)
-        if (s === undefined) return
         const revoker = yield* SessionRevoker
         const request = new Logout.LogoutRequest({ sessionId: s.sessionId, familyId: s.familyId, scope: this.scope })
         const outcome = yield* revoker.revoke(request)
@@ -264,14 +254,14 @@ class RevokeSubject implements Cmd {
       m,
       r,
       Effect.gen(this, function* () {
-        const subject = M.subjects[this.subject % M.subjects.length] ?? "alice"
+        const subject = subjectAt(this.subject)
         const families = m.sessions.filter((s) => s.subject === subject && !s.familyRevoked)
         const count = yield* Effect.flatMap(SessionRevoker, (revoker) => revoker.revokeSubject(subject))
         expect(count).toBe(families.length)
         for (const s of families) M.revokeFamily(m, s.familyId)
       })
     )
-  toString = () => `revokeSubject(${M.subjects[this.subject % M.subjects.length]})`
+  toString = () => `revokeSubject(${subjectAt(this.subject)})`
 }
 
 /** Small steps: inside the grace, and either side of its boundary, where an off-by-one would hide. */
