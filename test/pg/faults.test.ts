@@ -8,7 +8,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import type { RepositoryError } from "../../src/SessionErrors.js"
 import { SessionIssuer } from "../../src/SessionIssuer.js"
 import { SessionRepository } from "../../src/SessionRepository.js"
@@ -16,6 +16,7 @@ import { authority, renew, renewedToken } from "../support/pgAuthority.js"
 import {
   closeSharedPg,
   freshRepositoryOnClient,
+  holdingLock,
   isolatedRepository,
   PgTestSchema,
   pgClientLayer
@@ -53,27 +54,15 @@ describe("a rotation whose backend is terminated", () => {
 
       // Another transaction holds the current token's row, so the rotation stops at its retire step,
       // after it has consumed the lease and updated the session.
-      const locked = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const holder = yield* sql
-        .withTransaction(
-          Effect.gen(function* () {
-            yield* sql`
-              SELECT 1 FROM ${sql(`${schema}.refresh_tokens`)}
-              WHERE token_hash = decode(${issued.refreshTokenHash}, 'hex') FOR UPDATE`
-            yield* Deferred.succeed(locked, undefined)
-            yield* Deferred.await(release)
-          })
-        )
-        .pipe(Effect.fork)
-      yield* Deferred.await(locked)
+      const release = yield* holdingLock(sql`
+        SELECT 1 FROM ${sql(`${schema}.refresh_tokens`)}
+        WHERE token_hash = decode(${issued.refreshTokenHash}, 'hex') FOR UPDATE`)
 
       const renewal = yield* Effect.fork(renew(token))
       const pid = yield* waitingRotation(sql, schema)
       yield* sql`SELECT pg_terminate_backend(${pid})`
       const exit = yield* Fiber.await(renewal)
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(holder)
+      yield* release
 
       const error = yield* Exit.match(exit, {
         onSuccess: (outcome) => Effect.die(`the renewal succeeded: ${outcome._tag}`),

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { DateTime, Duration, Effect, Layer, Option, TestClock } from "effect"
 import * as PgSessionRepository from "../../src/PgSessionRepository.js"
 import * as Session from "../../src/Session.js"
 import * as SessionContext from "../../src/SessionContext.js"
@@ -13,7 +13,7 @@ import { SessionIssuer } from "../../src/SessionIssuer.js"
 import { CreateSession, PurgeResult, SessionRepository } from "../../src/SessionRepository.js"
 import { RefreshTokenHash } from "../../src/Tokens.js"
 import { authority, countingSpans, renew, renewedToken, spans } from "../support/pgAuthority.js"
-import { closeSharedPg, isolatedRepository, PgTestSchema } from "../support/pgLayer.js"
+import { closeSharedPg, holdingLock, isolatedRepository, PgTestSchema } from "../support/pgLayer.js"
 
 afterAll(closeSharedPg)
 
@@ -118,25 +118,15 @@ describe("purgeExpired", () => {
       const held = yield* store("held", 10)
       yield* store("free", 10)
 
-      const locked = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const holder = yield* sql
-        .withTransaction(
-          Effect.gen(function* () {
-            yield* sql`SELECT 1 FROM ${sql(`${schema}.sessions`)} WHERE session_id = ${held.sessionId} FOR UPDATE`
-            yield* Deferred.succeed(locked, undefined)
-            yield* Deferred.await(release)
-          })
-        )
-        .pipe(Effect.fork)
-      yield* Deferred.await(locked)
+      const release = yield* holdingLock(
+        sql`SELECT 1 FROM ${sql(`${schema}.sessions`)} WHERE session_id = ${held.sessionId} FOR UPDATE`
+      )
 
       const first = yield* repo.purgeExpired(at(60), Duration.zero)
       expect(first).toEqual(new PurgeResult({ sessions: 1, families: 1, retiredTokens: 0 }))
       expect(Option.isSome(yield* repo.findSession(held.sessionId))).toBe(true)
 
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(holder)
+      yield* release
       const second = yield* repo.purgeExpired(at(60), Duration.zero)
       expect(second).toEqual(new PurgeResult({ sessions: 1, families: 1, retiredTokens: 0 }))
     }).pipe(Effect.provide(isolatedRepository()))

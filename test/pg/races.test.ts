@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { DateTime, Deferred, Effect, Either, Fiber, Option } from "effect"
+import { DateTime, Effect, Either, Fiber, Option } from "effect"
 import * as Lease from "../../src/Lease.js"
 import * as Logout from "../../src/Logout.js"
 import * as Session from "../../src/Session.js"
@@ -21,7 +21,7 @@ import {
 import { SessionRevoker } from "../../src/SessionRevoker.js"
 import { RefreshTokenHash } from "../../src/Tokens.js"
 import { authority, renew, renewedToken } from "../support/pgAuthority.js"
-import { closeSharedPg, isolatedRepository, PgTestSchema } from "../support/pgLayer.js"
+import { closeSharedPg, holdingLock, isolatedRepository, PgTestSchema } from "../support/pgLayer.js"
 
 afterAll(closeSharedPg)
 
@@ -127,18 +127,9 @@ const heldSession = Effect.gen(function* () {
   })
   expect((yield* repo.tryAcquireRenewalLease(lease))._tag).toBe("Acquired")
 
-  const locked = yield* Deferred.make<void>()
-  const release = yield* Deferred.make<void>()
-  const holder = yield* sql
-    .withTransaction(
-      Effect.gen(function* () {
-        yield* sql`SELECT 1 FROM ${sql(`${schema}.sessions`)} WHERE session_id = ${session.sessionId} FOR UPDATE`
-        yield* Deferred.succeed(locked, undefined)
-        yield* Deferred.await(release)
-      })
-    )
-    .pipe(Effect.fork)
-  yield* Deferred.await(locked)
+  const unblock = yield* holdingLock(
+    sql`SELECT 1 FROM ${sql(`${schema}.sessions`)} WHERE session_id = ${session.sessionId} FOR UPDATE`
+  )
   const rotate = repo.rotateRefreshToken(
     new RotateRefreshToken({
       sessionId: session.sessionId,
@@ -150,7 +141,6 @@ const heldSession = Effect.gen(function* () {
       now: t0
     })
   )
-  const unblock = Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
   return { session, rotate, unblock, waiters: (n: number) => waitersReach(sql, schema, n) }
 })
 

@@ -11,8 +11,9 @@
  */
 import { randomBytes } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, ManagedRuntime, Redacted, type Scope } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, ManagedRuntime, Redacted, type Scope } from "effect"
 import { inject } from "vitest"
 import * as PgSessionRepository from "../../src/PgSessionRepository.js"
 import { SessionRepository, traced } from "../../src/SessionRepository.js"
@@ -62,6 +63,27 @@ export const scratchDatabase: Effect.Effect<
   url.pathname = `/${name}`
   return { name, url: url.toString() }
 })
+
+/**
+ * Runs `lock` (a `SELECT … FOR UPDATE`) in a transaction of its own, forked on another pooled connection,
+ * and returns once the lock is held. The returned effect commits that transaction and waits for it, so
+ * statements started in between queue up behind the lock in a known order.
+ */
+export const holdingLock = <E, R>(
+  lock: Effect.Effect<unknown, E, R>
+): Effect.Effect<Effect.Effect<void, E | SqlError>, never, SqlClient.SqlClient | R> =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const locked = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* sql
+      .withTransaction(
+        Effect.zipRight(lock, Effect.zipRight(Deferred.succeed(locked, undefined), Deferred.await(release)))
+      )
+      .pipe(Effect.fork)
+    yield* Deferred.await(locked)
+    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
+  })
 
 /** Drops a test schema and everything in it. */
 export const dropSchema = (schema: string): Effect.Effect<void, never, SqlClient.SqlClient> =>

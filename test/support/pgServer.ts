@@ -29,7 +29,7 @@ export interface EmbeddedServer {
 }
 
 /** A free TCP port on 127.0.0.1, as the kernel hands one out for port 0. */
-export const freePort = (): Promise<number> =>
+const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = net.createServer()
     server.unref()
@@ -71,7 +71,7 @@ const isPostgresProcess = (pid: number): boolean => {
 }
 
 /** Stops servers and removes directories left behind by earlier runs whose owner process has died. */
-export const sweepAbandoned = (): void => {
+const sweepAbandoned = (): void => {
   let entries: Array<string>
   try {
     entries = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(dirPrefix))
